@@ -245,6 +245,18 @@ func activate(a Activation, y []float32) {
 // denseRow computes y[k] = bias_k + sum_j x[j] w[k][j] for one sample.
 func denseRow(x, w []float32, in, out int, y []float32) {
 	stride := in + 1
+	if in <= 4 {
+		// Few inputs (the boundary task): the plain loop beats a call.
+		for k := range out {
+			wk := w[k*stride : k*stride+stride]
+			s := wk[in]
+			for j, v := range x[:in] {
+				s += v * wk[j]
+			}
+			y[k] = s
+		}
+		return
+	}
 	for k := range out {
 		wk := w[k*stride : k*stride+stride]
 		y[k] = wk[in] + dot(x, wk[:in])
@@ -270,9 +282,9 @@ func dot(x, w []float32) float32 {
 }
 
 // sparseLayer computes the first layer from the sparse view of d: for each
-// sample only its non-zero features are read. Four output units are
-// computed per pass over a sample's non-zeros, so each index and value is
-// loaded once for four multiply-adds.
+// sample only its non-zero features are read. Eight (then four, then one)
+// output units are computed per pass over a sample's non-zeros, so each
+// index and value is loaded once for several independent multiply-adds.
 func sparseLayer(d *Dataset, rows []int32, w []float32, in, out int, y []float32) {
 	stride := in + 1
 	for r, row := range rows {
@@ -282,6 +294,31 @@ func sparseLayer(d *Dataset, rows []int32, w []float32, in, out int, y []float32
 		vals = vals[:len(cols)]
 		yr := y[r*out : (r+1)*out]
 		k := 0
+		for ; k+8 <= out; k += 8 {
+			w0 := w[k*stride : k*stride+stride]
+			w1 := w[(k+1)*stride : (k+1)*stride+stride]
+			w2 := w[(k+2)*stride : (k+2)*stride+stride]
+			w3 := w[(k+3)*stride : (k+3)*stride+stride]
+			w4 := w[(k+4)*stride : (k+4)*stride+stride]
+			w5 := w[(k+5)*stride : (k+5)*stride+stride]
+			w6 := w[(k+6)*stride : (k+6)*stride+stride]
+			w7 := w[(k+7)*stride : (k+7)*stride+stride]
+			s0, s1, s2, s3 := w0[in], w1[in], w2[in], w3[in]
+			s4, s5, s6, s7 := w4[in], w5[in], w6[in], w7[in]
+			for p, c := range cols {
+				v := vals[p]
+				s0 += v * w0[c]
+				s1 += v * w1[c]
+				s2 += v * w2[c]
+				s3 += v * w3[c]
+				s4 += v * w4[c]
+				s5 += v * w5[c]
+				s6 += v * w6[c]
+				s7 += v * w7[c]
+			}
+			yr[k], yr[k+1], yr[k+2], yr[k+3] = s0, s1, s2, s3
+			yr[k+4], yr[k+5], yr[k+6], yr[k+7] = s4, s5, s6, s7
+		}
 		for ; k+4 <= out; k += 4 {
 			w0 := w[k*stride : k*stride+stride]
 			w1 := w[(k+1)*stride : (k+1)*stride+stride]

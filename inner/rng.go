@@ -13,6 +13,9 @@ const (
 	streamInit    = 1
 	streamBatch   = 2
 	streamExplore = 3
+	// streamExploreGaps draws which synapses explore; streamExplore
+	// draws what they do.
+	streamExploreGaps = 4
 )
 
 // SubSeed derives an independent seed for one stream of a run (splitmix64).
@@ -46,20 +49,56 @@ func (r *fastRand) action() uint8 {
 	return uint8(hi)
 }
 
-// geometric returns the number of failures before the first success of
-// Bernoulli(p) trials: the count of greedy synapses before the next one that
-// explores. Drawing gaps instead of one number per synapse makes exploration
-// cost proportional to the synapses that explore.
-func (r *fastRand) geometric(p float64) int {
+// gapSampler draws the gaps between exploring synapses: the number of
+// failures before the first success of Bernoulli(p) trials, i.e. the count
+// of greedy synapses before the next one that explores. Drawing gaps
+// instead of one number per synapse makes exploration cost proportional to
+// the synapses that explore, and drawing them 256 at a time in a tight loop
+// lets the processor overlap the logarithms. The logarithm is fastLn
+// (relative error below 1e-6), so the gaps follow the geometric
+// distribution to that precision.
+type gapSampler struct {
+	rng    fastRand
+	p      float64
+	invLog float64 // 1/ln(1-p)
+	buf    [256]int
+	pos    int
+}
+
+func newGapSampler(seed uint64, p float64) *gapSampler {
+	g := &gapSampler{rng: fastRand{s: seed}, p: p, invLog: 1 / math.Log1p(-p)}
+	g.pos = len(g.buf)
+	return g
+}
+
+// next returns the next gap.
+func (g *gapSampler) next() int {
 	switch {
-	case p <= 0:
+	case g.p <= 0:
 		return math.MaxInt
-	case p >= 1:
+	case g.p >= 1:
 		return 0
 	}
-	g := math.Floor(math.Log(r.float()) / math.Log1p(-p))
-	if g > math.MaxInt32 {
-		return math.MaxInt32
+	if g.pos == len(g.buf) {
+		for i := range g.buf {
+			v := math.Floor(fastLn(g.rng.float()) * g.invLog)
+			g.buf[i] = int(min(v, math.MaxInt32))
+		}
+		g.pos = 0
 	}
-	return int(g)
+	v := g.buf[g.pos]
+	g.pos++
+	return v
+}
+
+// fastLn returns ln(x) for x in (0, 1] (any positive normal x, in fact):
+// the exponent from the float's bits and ln of the mantissa m in [1, 2)
+// from the series 2*atanh((m-1)/(m+1)), whose terms past t^9 are below 1e-6.
+func fastLn(x float64) float64 {
+	b := math.Float64bits(x)
+	e := float64(int((b>>52)&0x7ff) - 1023)
+	m := math.Float64frombits(b&^(0x7ff<<52) | 1023<<52)
+	t := (m - 1) / (m + 1)
+	t2 := t * t
+	return e*math.Ln2 + 2*t*(1+t2*(1.0/3+t2*(1.0/5+t2*(1.0/7+t2*(1.0/9+t2*(1.0/11))))))
 }

@@ -197,24 +197,32 @@ func lastStep(r *Result) int {
 // reward part is global, so per synapse only the action part is kept, in
 // one byte.
 type synState struct {
-	net      *Net
-	q        *policies.Table
-	cfg      SynapticConfig
-	h        int     // history length H
-	na       int     // 3^H: number of action parts
-	top      int     // 3^(H-1): weight of the most recent digit
-	hist     []uint8 // action part of every parameter
-	biases   []int32 // indices of the bias parameters
-	rHist    int     // reward part, shared by all synapses
-	next     []uint8 // next[h*3+a]: action part after taking a from h
-	rng      fastRand
-	skip     int       // greedy synapses left before the next exploring one
-	gAct     []uint8   // greedy action per action part, for the current rHist
-	gDelta   []float32 // its weight change
-	gNext    []uint8   // its next action part
-	greedyN  []int32   // synapses that acted greedily, per action part
+	net    *Net
+	q      *policies.Table
+	cfg    SynapticConfig
+	h      int     // history length H
+	na     int     // 3^H: number of action parts
+	top    int     // 3^(H-1): weight of the most recent digit
+	hist   []uint8 // action part of every parameter
+	biases []int32 // indices of the bias parameters
+	rHist  int     // reward part, shared by all synapses
+	next   []uint8 // next[h*3+a]: action part after taking a from h
+	rng    fastRand
+	skip   int // greedy synapses left before the next exploring one
+	gaps   *gapSampler
+	// Greedy action, weight change and next action part per action part,
+	// for the current reward part. Indexed by a byte, so the hot loop needs
+	// no bounds checks.
+	gAct   [256]uint8
+	gDelta [256]float32
+	gNext  [256]uint8
+	// histN[a] counts the synapses whose action part is a before the step;
+	// it is advanced in closed form from the step's (a, action) counts, so
+	// the hot loop counts nothing.
+	histN    []int
 	exploreN []int32   // synapses that explored, per (action part, action)
 	target   []float64 // scratch for Q targets
+	newHist  []int     // scratch for the next histN
 }
 
 func newSynState(net *Net, q *policies.Table, cfg SynapticConfig) *synState {
@@ -224,12 +232,10 @@ func newSynState(net *Net, q *policies.Table, cfg SynapticConfig) *synState {
 		net: net, q: q, cfg: cfg, h: h, na: na, top: na / 3,
 		hist:     make([]uint8, len(net.Params)),
 		next:     make([]uint8, na*3),
-		gAct:     make([]uint8, na),
-		gDelta:   make([]float32, na),
-		gNext:    make([]uint8, na),
-		greedyN:  make([]int32, na),
+		histN:    make([]int, na),
 		exploreN: make([]int32, na*3),
 		target:   make([]float64, na*3),
+		newHist:  make([]int, na),
 		rng:      fastRand{s: SubSeed(cfg.Seed, streamExplore)},
 	}
 	// Actions start as keep and rewards as none: every digit is 1.
@@ -238,6 +244,7 @@ func newSynState(net *Net, q *policies.Table, cfg SynapticConfig) *synState {
 		s.hist[i] = uint8(start)
 	}
 	s.rHist = start
+	s.histN[start] = len(s.hist)
 	for a := range na {
 		for act := range 3 {
 			s.next[a*3+act] = uint8(act*s.top + a/3)
@@ -248,7 +255,8 @@ func newSynState(net *Net, q *policies.Table, cfg SynapticConfig) *synState {
 			s.biases = append(s.biases, int32(i))
 		}
 	}
-	s.skip = s.rng.geometric(cfg.Explore)
+	s.gaps = newGapSampler(SubSeed(cfg.Seed, streamExploreGaps), cfg.Explore)
+	s.skip = s.gaps.next()
 	return s
 }
 
@@ -261,22 +269,21 @@ func (s *synState) act(eps, biasEps float32) {
 		s.gAct[a] = uint8(g)
 		s.gDelta[a] = float32(g-1) * eps
 		s.gNext[a] = s.next[a*3+g]
-		s.greedyN[a] = 0
 	}
 	clear(s.exploreN)
 	p, hist := s.net.Params, s.hist
 	hist = hist[:len(p)]
-	gDelta, gNext, greedyN := s.gDelta, s.gNext, s.greedyN
+	gDelta, gNext := &s.gDelta, &s.gNext
 	for pos := 0; pos < len(p); {
 		end := len(p)
 		if s.skip < end-pos {
 			end = pos + s.skip
 		}
-		for i := pos; i < end; i++ {
-			a := hist[i]
-			p[i] += gDelta[a]
-			hist[i] = gNext[a]
-			greedyN[a]++
+		ps, hs := p[pos:end], hist[pos:end]
+		hs = hs[:len(ps)]
+		for i, a := range hs {
+			ps[i] += gDelta[a]
+			hs[i] = gNext[a]
 		}
 		s.skip -= end - pos
 		pos = end
@@ -288,7 +295,7 @@ func (s *synState) act(eps, biasEps float32) {
 			hist[pos] = s.next[int(a)*3+int(act)]
 			s.exploreN[int(a)*3+int(act)]++
 			pos++
-			s.skip = s.rng.geometric(s.cfg.Explore)
+			s.skip = s.gaps.next()
 		}
 	}
 	// Biases moved by eps above; bring them to biasEps. The action just taken
@@ -305,12 +312,20 @@ func (s *synState) act(eps, biasEps float32) {
 func (s *synState) moves() int {
 	n := 0
 	for a := range s.na {
-		if s.gAct[a] != policies.Keep {
-			n += int(s.greedyN[a])
-		}
-		n += int(s.exploreN[a*3+policies.Dec]) + int(s.exploreN[a*3+policies.Inc])
+		n += s.count(a, policies.Dec) + s.count(a, policies.Inc)
 	}
 	return n
+}
+
+// advance moves histN to the action parts after the last act.
+func (s *synState) advance() {
+	clear(s.newHist)
+	for a := range s.na {
+		for act := range 3 {
+			s.newHist[s.next[a*3+act]] += s.count(a, act)
+		}
+	}
+	s.histN, s.newHist = s.newHist, s.histN
 }
 
 // learn pushes the step's reward into the shared history and, when
@@ -326,6 +341,7 @@ func (s *synState) learn(reward int) {
 	rNew := reward*s.top + rOld/3
 	s.rHist = rNew
 	if !s.cfg.Adaptive {
+		s.advance()
 		return
 	}
 	r := -1.0
@@ -355,14 +371,16 @@ func (s *synState) learn(reward int) {
 			q[i] = t + math.Pow(1-alpha, float64(n))*(q[i]-t)
 		}
 	}
+	s.advance()
 }
 
 // count returns how many synapses took action act from action part a in the
-// last act.
+// last act: those that explored into act, plus, for the greedy action, all
+// the others.
 func (s *synState) count(a, act int) int {
 	n := int(s.exploreN[a*3+act])
 	if int(s.gAct[a]) == act {
-		n += int(s.greedyN[a])
+		n += s.histN[a] - int(s.exploreN[a*3]+s.exploreN[a*3+1]+s.exploreN[a*3+2])
 	}
 	return n
 }
