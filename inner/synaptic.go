@@ -164,6 +164,10 @@ func TrainSynaptic(ctx context.Context, net *Net, data *Data, policy *policies.T
 		}
 		st.act(float32(eps), float32(eps*cfg.BiasMult))
 		loss, _ := ev.Eval(data.Train, rows)
+		if math.IsNaN(loss) {
+			err = fmt.Errorf("loss is NaN at step %d: the weights diverged (try a smaller --epsilon)", step+1)
+			break
+		}
 		reward := policies.Penalised
 		if loss < prevLoss {
 			reward = policies.Rewarded

@@ -178,3 +178,24 @@ func openStore(path string) (*results.Store, error) {
 func commandLine(name string, args []string) string {
 	return strings.Join(append([]string{"synrl", name}, args...), " ")
 }
+
+// parseInterspersed parses flags that may come before, between or after
+// positional arguments (synrl policy show FILE --history 1), and returns
+// the positional arguments. "--" ends flag parsing.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
