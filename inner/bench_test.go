@@ -82,27 +82,35 @@ func BenchmarkPolicyStep(b *testing.B) {
 }
 
 // BenchmarkSynapticStep measures whole training steps (policy step, forward
-// pass, reward, Q update) on MNIST with batch 1000, and reports steps/s.
+// pass, reward, Q update) on MNIST with batch 1000, and reports steps/s:
+// with the incremental first layer (the default) and with a full forward
+// pass at every step.
 func BenchmarkSynapticStep(b *testing.B) {
 	for _, s := range benchShapes {
-		for _, w := range []int{1, 2} {
-			b.Run(s.name+"/workers="+string(rune('0'+w)), func(b *testing.B) {
-				net, data, _, _, _ := benchSetup(b, s.hidden, w)
-				p, _ := policies.Builtin("wsls", 2, 1)
-				cfg := DefaultSynaptic()
-				cfg.Workers = w
-				cfg.Iters = b.N
-				cfg.EvalEvery = b.N + 1 // only the final point
-				// Validation and final evaluation are excluded: tiny sets.
-				small := &Data{Train: data.Train, Val: data.Val.Subset([]int{0}), Test: data.Test.Subset([]int{0})}
-				b.ReportAllocs()
-				b.ResetTimer()
-				res, _, err := TrainSynaptic(context.Background(), net, small, p, cfg, nil)
-				if err != nil {
-					b.Fatal(err)
+		for _, full := range []bool{false, true} {
+			for _, w := range []int{1, 2} {
+				name := s.name + "/incremental"
+				if full {
+					name = s.name + "/full"
 				}
-				b.ReportMetric(float64(res.Iters)/res.Seconds, "steps/s")
-			})
+				b.Run(name+"/workers="+string(rune('0'+w)), func(b *testing.B) {
+					net, data, _, _, _ := benchSetup(b, s.hidden, w)
+					p, _ := policies.Builtin("wsls", 2, 1)
+					cfg := DefaultSynaptic()
+					cfg.Workers, cfg.FullForward = w, full
+					cfg.Iters = b.N
+					cfg.EvalEvery = b.N + 1 // only the final point
+					// Validation and final evaluation are excluded: tiny sets.
+					small := &Data{Train: data.Train, Val: data.Val.Subset([]int{0}), Test: data.Test.Subset([]int{0})}
+					b.ReportAllocs()
+					b.ResetTimer()
+					res, _, err := TrainSynaptic(context.Background(), net, small, p, cfg, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(float64(res.Iters)/res.Seconds, "steps/s")
+				})
+			}
 		}
 	}
 }

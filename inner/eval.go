@@ -1,30 +1,40 @@
 package inner
 
-import "sync"
-
 // Evaluator computes the mean loss and accuracy of a network on sets of
 // samples, splitting the work over a fixed number of goroutines. Results do
 // not depend on the number of workers: per-sample losses are summed in
-// sample order. An Evaluator is not safe for concurrent use.
+// sample order. An Evaluator is not safe for concurrent use; Close stops
+// its goroutines.
 type Evaluator struct {
 	net     *Net
-	workers int
+	pool    *workerPool
 	ws      []*workspace
 	loss    []float64
 	correct []bool
 	all     map[*Dataset][]int32
+	// The current call's inputs, read by job.
+	d    *Dataset
+	rows []int32
+	job  func(w int)
 }
 
 // NewEvaluator returns an evaluator for net using workers goroutines
 // (at least 1).
 func NewEvaluator(net *Net, workers int) *Evaluator {
 	workers = max(1, workers)
-	e := &Evaluator{net: net, workers: workers, all: map[*Dataset][]int32{}}
+	e := &Evaluator{net: net, pool: newWorkerPool(workers), all: map[*Dataset][]int32{}}
 	for range workers {
 		e.ws = append(e.ws, newWorkspace(net))
 	}
+	e.job = func(w int) {
+		lo, hi := e.pool.span(w, len(e.rows))
+		e.run(e.ws[w], e.d, e.rows[lo:hi], e.loss[lo:hi], e.correct[lo:hi])
+	}
 	return e
 }
+
+// Close stops the evaluator's goroutines.
+func (e *Evaluator) Close() { e.pool.close() }
 
 // Eval returns the mean cross-entropy loss and accuracy of the network on
 // the given rows of d (all rows when rows is nil).
@@ -40,29 +50,18 @@ func (e *Evaluator) Eval(d *Dataset, rows []int32) (loss, acc float64) {
 		e.loss = make([]float64, m)
 		e.correct = make([]bool, m)
 	}
-	losses, correct := e.loss[:m], e.correct[:m]
-	if e.workers == 1 || m < 2*chunkRows/4 {
-		e.run(e.ws[0], d, rows, losses, correct)
+	e.loss, e.correct = e.loss[:m], e.correct[:m]
+	e.d, e.rows = d, rows
+	if m < 64 {
+		e.run(e.ws[0], d, rows, e.loss, e.correct)
 	} else {
-		var wg sync.WaitGroup
-		per := (m + e.workers - 1) / e.workers
-		for w := 0; w < e.workers; w++ {
-			lo, hi := w*per, min(m, (w+1)*per)
-			if lo >= hi {
-				break
-			}
-			wg.Add(1)
-			go func(ws *workspace, lo, hi int) {
-				defer wg.Done()
-				e.run(ws, d, rows[lo:hi], losses[lo:hi], correct[lo:hi])
-			}(e.ws[w], lo, hi)
-		}
-		wg.Wait()
+		e.pool.run(e.job)
 	}
+	e.d, e.rows = nil, nil
 	hits := 0
-	for i, l := range losses {
+	for i, l := range e.loss {
 		loss += l
-		if correct[i] {
+		if e.correct[i] {
 			hits++
 		}
 	}

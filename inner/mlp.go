@@ -175,20 +175,30 @@ func newWorkspace(n *Net) *workspace {
 // was right into loss and correct.
 func (n *Net) forward(ws *workspace, d *Dataset, rows []int32, loss []float64, correct []bool) {
 	m := len(rows)
+	in, out := n.Sizes[0], n.Sizes[1]
+	w := n.Layer(0)
+	y := ws.acts[0][:m*out]
+	if d.Sparse() {
+		sparseLayer(d, rows, w, in, out, y)
+	} else {
+		for r, row := range rows {
+			denseRow(d.X[int(row)*in:int(row+1)*in], w, in, out, y[r*out:(r+1)*out])
+		}
+	}
+	n.forwardFrom(ws, d, rows, loss, correct)
+}
+
+// forwardFrom finishes the forward pass of rows whose first-layer
+// pre-activations are already in ws.acts[0]: it applies the activation,
+// computes the other layers, and writes the losses and hits.
+func (n *Net) forwardFrom(ws *workspace, d *Dataset, rows []int32, loss []float64, correct []bool) {
+	m := len(rows)
 	L := n.NumLayers()
 	for l := range L {
 		in, out := n.Sizes[l], n.Sizes[l+1]
-		w := n.Layer(l)
 		y := ws.acts[l][:m*out]
-		if l == 0 {
-			if d.Sparse() {
-				sparseLayer(d, rows, w, in, out, y)
-			} else {
-				for r, row := range rows {
-					denseRow(d.X[int(row)*in:int(row+1)*in], w, in, out, y[r*out:(r+1)*out])
-				}
-			}
-		} else {
+		if l > 0 {
+			w := n.Layer(l)
 			x := ws.acts[l-1][:m*in]
 			for r := range m {
 				denseRow(x[r*in:(r+1)*in], w, in, out, y[r*out:(r+1)*out])

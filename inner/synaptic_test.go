@@ -282,3 +282,48 @@ func TestSynapticLearnsMNISTSubset(t *testing.T) {
 		t.Errorf("test accuracy %.3f: not well above chance (0.1)", res.TestAcc)
 	}
 }
+
+// TestIncrementalFirstLayerMatchesFullForward drives the policy step and
+// the first-layer cache by hand and compares every step's minibatch loss
+// with a full forward pass.
+func TestIncrementalFirstLayerMatchesFullForward(t *testing.T) {
+	spec, _ := ParseTask("mnist:train=1000,val=100,test=100")
+	data, err := NewLoader().Load(spec, 1)
+	if err != nil {
+		t.Skip("MNIST not available:", err)
+	}
+	for _, c := range []struct {
+		policy  string
+		h       int
+		hidden  []int
+		explore float64
+	}{{"wsls", 2, []int{16}, 0.1}, {"random", 1, nil, 0.05}, {"sticky", 3, []int{8, 8}, 0.3}} {
+		p, _ := policies.Builtin(c.policy, c.h, 1)
+		net, _ := NewInitNet(append(append([]int{784}, c.hidden...), 10), ReLU, 0.1, 1)
+		cfg := DefaultSynaptic()
+		cfg.Explore, cfg.Adaptive = c.explore, true
+		st := newSynState(net, p.Clone(), cfg)
+		ev := NewEvaluator(net, 1)
+		cache := newFirstLayerCache(net, data.Train, 300, 2)
+		bat := newBatcher(data.Train.N, 300, NewRand(1, streamBatch))
+		var rows []int32
+		for step := range 120 {
+			if step%40 == 0 {
+				rows = bat.draw()
+				cache.reset(rows)
+			}
+			eps := float32(0.01)
+			if step >= 60 {
+				eps = 0.02 // an epsilon switch
+			}
+			st.act(eps, 2*eps)
+			cache.update(st.hist, &st.actOf, eps, 2*eps, st.pairs())
+			got := cache.batchLoss()
+			want, _ := ev.Eval(data.Train, rows)
+			if math.Abs(got-want) > 1e-5*want {
+				t.Fatalf("%s: step %d: incremental loss %v, full forward %v", c.policy, step, got, want)
+			}
+			st.learn([]int{policies.Rewarded, policies.Penalised}[(step/3)%2])
+		}
+	}
+}
