@@ -236,10 +236,12 @@ func softmaxCE(z []float32, y int) (float64, bool) {
 func activate(a Activation, y []float32) {
 	switch a {
 	case ReLU:
+		// Branch-free: signs are close to random, so a branch would be
+		// mispredicted half the time. Clearing every bit of a negative
+		// number (sign bit set) gives +0.
 		for i, v := range y {
-			if v < 0 {
-				y[i] = 0
-			}
+			b := math.Float32bits(v)
+			y[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 		}
 	case Tanh:
 		for i, v := range y {
@@ -252,22 +254,29 @@ func activate(a Activation, y []float32) {
 	}
 }
 
-// denseRow computes y[k] = bias_k + sum_j x[j] w[k][j] for one sample.
+// denseRow computes y[k] = bias_k + sum_j x[j] w[k][j] for one sample,
+// four output units per pass over x so that each input is loaded once for
+// four independent multiply-adds.
 func denseRow(x, w []float32, in, out int, y []float32) {
 	stride := in + 1
-	if in <= 4 {
-		// Few inputs (the boundary task): the plain loop beats a call.
-		for k := range out {
-			wk := w[k*stride : k*stride+stride]
-			s := wk[in]
-			for j, v := range x[:in] {
-				s += v * wk[j]
-			}
-			y[k] = s
+	x = x[:in]
+	k := 0
+	for ; k+4 <= out; k += 4 {
+		w0 := w[k*stride : k*stride+in+1]
+		w1 := w[(k+1)*stride : (k+1)*stride+in+1]
+		w2 := w[(k+2)*stride : (k+2)*stride+in+1]
+		w3 := w[(k+3)*stride : (k+3)*stride+in+1]
+		s0, s1, s2, s3 := w0[in], w1[in], w2[in], w3[in]
+		w0, w1, w2, w3 = w0[:len(x)], w1[:len(x)], w2[:len(x)], w3[:len(x)]
+		for j, v := range x {
+			s0 += v * w0[j]
+			s1 += v * w1[j]
+			s2 += v * w2[j]
+			s3 += v * w3[j]
 		}
-		return
+		y[k], y[k+1], y[k+2], y[k+3] = s0, s1, s2, s3
 	}
-	for k := range out {
+	for ; k < out; k++ {
 		wk := w[k*stride : k*stride+stride]
 		y[k] = wk[in] + dot(x, wk[:in])
 	}
