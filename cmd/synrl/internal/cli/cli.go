@@ -25,11 +25,15 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Progress enables progress bars on Stderr (on when it is a terminal).
 	Progress bool
+	// LogProgress prints a plain progress line now and then instead (on
+	// when Stderr is not a terminal, so that logs show long work moving).
+	LogProgress bool
 }
 
 // StdEnv returns the process's standard streams.
 func StdEnv() *Env {
-	return &Env{Stdout: os.Stdout, Stderr: os.Stderr, Progress: term.IsTerminal(int(os.Stderr.Fd()))}
+	tty := term.IsTerminal(int(os.Stderr.Fd()))
+	return &Env{Stdout: os.Stdout, Stderr: os.Stderr, Progress: tty, LogProgress: !tty}
 }
 
 // command is one synrl subcommand.

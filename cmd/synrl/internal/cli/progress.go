@@ -8,14 +8,27 @@ import (
 )
 
 // progress is a progress bar on stderr: a live bar on a terminal, and
-// nothing otherwise (so logs and CI output stay readable).
+// otherwise (env.LogProgress) a plain line every logEvery at most, so logs
+// and CI output stay readable.
 type progress struct {
 	bar *progressbar.ProgressBar
+	// Plain-line mode.
+	env         *Env
+	max         int
+	title       string
+	start, last time.Time
 }
+
+// logEvery is the least time between two plain progress lines.
+const logEvery = 10 * time.Second
 
 // newProgress starts a bar of max steps described by desc.
 func newProgress(env *Env, max int, desc string) *progress {
 	if !env.Progress {
+		if env.LogProgress {
+			now := time.Now()
+			return &progress{env: env, max: max, title: desc, start: now, last: now}
+		}
 		return &progress{}
 	}
 	bar := progressbar.NewOptions(max,
@@ -34,6 +47,10 @@ func newProgress(env *Env, max int, desc string) *progress {
 
 // set moves the bar to n and replaces its description.
 func (p *progress) set(n int, desc string) {
+	if p.env != nil && (time.Since(p.last) >= logEvery || n == p.max) {
+		p.last = time.Now()
+		fmt.Fprintf(p.env.Stderr, "[%s] %s: %d/%d %s\n", time.Since(p.start).Round(time.Second), p.title, n, p.max, desc)
+	}
 	if p.bar == nil {
 		return
 	}
