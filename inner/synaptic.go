@@ -240,6 +240,11 @@ type synState struct {
 	next   []uint8 // next[h*3+a]: action part after taking a from h
 	rng    fastRand
 	skip   int // greedy synapses left before the next exploring one
+	// The exploring synapses of the current step: index, action part and
+	// weight before the step.
+	expPos []int32
+	expOld []uint8
+	expW   []float32
 	gaps   *gapSampler
 	// Greedy action, weight change and next action part per action part,
 	// for the current reward part. Indexed by a byte, so the hot loop needs
@@ -309,30 +314,33 @@ func (s *synState) act(eps, biasEps float32) {
 	clear(s.exploreN)
 	p, hist := s.net.Params, s.hist
 	hist = hist[:len(p)]
+	// The synapses that explore this step, from the geometric gaps, with
+	// their action part and weight before the step.
+	s.expPos, s.expOld, s.expW = s.expPos[:0], s.expOld[:0], s.expW[:0]
+	pos, rem := 0, s.skip
+	for rem < len(p)-pos {
+		pos += rem
+		s.expPos = append(s.expPos, int32(pos))
+		s.expOld = append(s.expOld, hist[pos])
+		s.expW = append(s.expW, p[pos])
+		pos++
+		rem = s.gaps.next()
+	}
+	s.skip = rem - (len(p) - pos)
+	// Every synapse acts greedily in one tight loop...
 	gDelta, gNext := &s.gDelta, &s.gNext
-	for pos := 0; pos < len(p); {
-		end := len(p)
-		if s.skip < end-pos {
-			end = pos + s.skip
-		}
-		ps, hs := p[pos:end], hist[pos:end]
-		hs = hs[:len(ps)]
-		for i, a := range hs {
-			ps[i] += gDelta[a]
-			hs[i] = gNext[a]
-		}
-		s.skip -= end - pos
-		pos = end
-		if pos < len(p) {
-			// This synapse explores: a uniform action, the greedy one included.
-			act := s.rng.action()
-			a := hist[pos]
-			p[pos] += float32(int(act)-1) * eps
-			hist[pos] = s.next[int(a)*3+int(act)]
-			s.exploreN[int(a)*3+int(act)]++
-			pos++
-			s.skip = s.gaps.next()
-		}
+	for i, a := range hist {
+		p[i] += gDelta[a]
+		hist[i] = gNext[a]
+	}
+	// ...and the exploring ones are then set to a uniform action (the
+	// greedy one included) from their saved state.
+	for j, i := range s.expPos {
+		act := s.rng.action()
+		a := s.expOld[j]
+		p[i] = s.expW[j] + float32(int(act)-1)*eps
+		hist[i] = s.next[int(a)*3+int(act)]
+		s.exploreN[int(a)*3+int(act)]++
 	}
 	// Biases moved by eps above; bring them to biasEps. The action just taken
 	// is the most significant digit of the new action part.

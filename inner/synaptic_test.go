@@ -327,3 +327,11 @@ func TestIncrementalFirstLayerMatchesFullForward(t *testing.T) {
 		}
 	}
 }
+
+func TestFastLn(t *testing.T) {
+	for _, x := range []float64{1, 0.999999, 0.75, 0.5, 0.3, 1e-3, 1e-9, 1e-300, 0x1p-53} {
+		if got, want := fastLn(x), math.Log(x); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("fastLn(%g) = %.15g, want %.15g", x, got, want)
+		}
+	}
+}
