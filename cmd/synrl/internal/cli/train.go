@@ -170,7 +170,7 @@ func cmdTrain(ctx context.Context, env *Env, args []string) error {
 	}
 	defer store.Close()
 
-	bar := newProgress(env, *iters, "loading "+nf.task)
+	bar := newProgress(env, *iters, "train "+nf.task)
 	res, err := meta.RunTrial(ctx, store, inner.NewLoader(), t, func(p inner.Progress) {
 		bar.set(p.Step, fmt.Sprintf("loss %.4f  val loss %.4f  val acc %.4f", p.BatchLoss, p.ValLoss, p.ValAcc))
 	})
