@@ -19,7 +19,8 @@ const demoHelp = `Run synrl's main job end to end on built-in defaults, with no 
      tasks, and evaluate the best one on held-out tasks;
   2. compare: the found policy (static) vs adaptive Q-learning (from
      builtin:zero) vs gradient descent, over several seeds, on a boundary
-     task and on MNIST (784-32-10);
+     task (2-32-2) and on MNIST (784-10; synrl compare --preset paper runs
+     both of the paper's networks);
   3. report: figures and an HTML page from the database.
 
 Everything goes to --dir (database, policy, report). Rerunning resumes the
@@ -89,12 +90,12 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("compare boundary: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "\n   ... and on MNIST (%s), 784-32-10\n", b.mnist)
+	fmt.Fprintf(env.Stdout, "\n   ... and on MNIST (%s), 784-10\n", b.mnist)
 	err = cmdCompare(ctx, env, append([]string{
-		"--name", "demo-mnist", "--task", b.mnist, "--hidden", "32", "--arms", arms,
+		"--name", "demo-mnist", "--task", b.mnist, "--hidden", "0", "--arms", arms,
 		"--seeds", itoa(b.mnistSeeds), "--iters", itoa(b.mnistIters), "--epsilon", "0.01", "--db", db,
-		// Each adaptive step applies one Q update per synapse, ~25,000 on
-		// 784-32-10: the reference's alpha 0.01 then overwrites the table
+		// Each adaptive step applies one Q update per synapse, 7,850 on
+		// 784-10: the reference's alpha 0.01 then overwrites the table
 		// every step, and adaptive training does not learn (see README).
 		"--alpha", "0.00001",
 	}, w...))
