@@ -18,12 +18,19 @@ const csvMaxClasses = 1 << 16
 
 // loadCSV loads a csv:FILE task.
 func (l *Loader) loadCSV(spec TaskSpec, seed uint64) (*Data, error) {
+	return l.loadPooled(spec, seed, readCSV)
+}
+
+// loadPooled loads a task whose samples come from one path without a split
+// of their own (csv:, folder:): read once per Loader, then split 70/15/15
+// with seed.
+func (l *Loader) loadPooled(spec TaskSpec, seed uint64, read func(path string) (*Dataset, error)) (*Data, error) {
 	abs, err := filepath.Abs(spec.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Path, err)
 	}
-	sets, err := l.cached("csv:"+abs, func() ([]*Dataset, error) {
-		d, err := readCSV(abs)
+	sets, err := l.cached(spec.Kind+":"+abs, func() ([]*Dataset, error) {
+		d, err := read(abs)
 		if err != nil {
 			return nil, err
 		}

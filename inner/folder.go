@@ -23,21 +23,7 @@ const folderBadFraction = 0.01
 
 // loadFolder loads a folder:DIR task: one sub-folder of images per class.
 func (l *Loader) loadFolder(spec TaskSpec, seed uint64) (*Data, error) {
-	abs, err := filepath.Abs(spec.Path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", spec.Path, err)
-	}
-	sets, err := l.cached("folder:"+abs, func() ([]*Dataset, error) {
-		d, err := readFolder(abs)
-		if err != nil {
-			return nil, err
-		}
-		return []*Dataset{d}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return splitPooled(spec.String(), sets[0], seed)
+	return l.loadPooled(spec, seed, readFolder)
 }
 
 // folderImage is one decoded image (or the reason it could not be).
