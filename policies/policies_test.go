@@ -182,3 +182,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLearnedIsShippedWithProvenance(t *testing.T) {
+	l, err := Builtin("learned", 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"command", "budget", "heldout", "created"} {
+		if s, _ := l.Meta[k].(string); s == "" {
+			t.Errorf("builtin:learned meta lacks %q", k)
+		}
+	}
+	if _, err := Builtin("learned", 1, 0); err == nil {
+		t.Error("builtin:learned accepted history 1")
+	}
+}

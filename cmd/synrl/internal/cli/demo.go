@@ -17,8 +17,8 @@ const demoHelp = `Run synrl's main job end to end on built-in defaults, with no 
 
   1. search: evolve a policy table (eaopt GA) on synthetic decision-boundary
      tasks, and evaluate the best one on held-out tasks;
-  2. compare: the found policy (static) vs adaptive Q-learning (from
-     builtin:zero) vs gradient descent, over several seeds, on a boundary
+  2. compare: the found policy and builtin:learned and builtin:wsls
+     (static) vs adaptive Q-learning (from builtin:zero) vs gradient descent, over several seeds, on a boundary
      task (2-32-2) and on MNIST (784-10; synrl compare --preset paper runs
      both of the paper's networks);
   3. report: figures and an HTML page from the database.
@@ -81,8 +81,8 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("search: %w", err)
 	}
 
-	arms := "static:" + policy + ",static:builtin:wsls,adaptive:builtin:zero,gd:sgd:0.1"
-	stage(2, "compare on a boundary task: found policy vs wsls vs adaptive vs gradient descent")
+	arms := "static:" + policy + ",static:builtin:learned,static:builtin:wsls,adaptive:builtin:zero,gd:sgd:0.1"
+	stage(2, "compare on a boundary task: found policy vs builtin:learned vs wsls vs adaptive vs gradient descent")
 	err = cmdCompare(ctx, env, append([]string{
 		"--name", "demo-boundary", "--task", "boundary", "--hidden", "32", "--arms", arms,
 		"--seeds", itoa(b.boundarySeeds), "--iters", itoa(b.boundaryIters), "--db", db,
