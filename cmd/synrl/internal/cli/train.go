@@ -60,18 +60,24 @@ type synFlags struct {
 
 func (f *synFlags) register(fs *flag.FlagSet) {
 	f.cfg = inner.DefaultSynaptic()
-	c := &f.cfg
 	fs.StringVar(&f.policy, "policy", defaultPolicy(), "policy: a policy FILE or builtin:NAME ("+strings.Join(policies.BuiltinNames(), ", ")+")")
-	fs.BoolVar(&c.Adaptive, "adaptive", false, "update the policy online by Q-learning while training (else it is static)")
-	fs.Float64Var(&c.Alpha, "alpha", c.Alpha, "Q-learning rate (adaptive)")
-	fs.Float64Var(&c.Gamma, "gamma", c.Gamma, "Q-learning discount (adaptive)")
-	fs.Float64Var(&c.Epsilon, "epsilon", c.Epsilon, "weight step of dec and inc")
-	fs.Float64Var(&c.BiasMult, "bias-mult", c.BiasMult, "bias step as a multiple of --epsilon")
-	fs.IntVar(&c.SwitchStep, "switch-step", 0, "from this step on use --switch-epsilon (0: never)")
-	fs.Float64Var(&c.SwitchEpsilon, "switch-epsilon", 0, "weight step after --switch-step")
-	fs.Float64Var(&c.Explore, "explore", c.Explore, "probability that a synapse takes a random action")
-	fs.IntVar(&c.BatchInterval, "batch-interval", c.BatchInterval, "steps between minibatch redraws")
+	fs.BoolVar(&f.cfg.Adaptive, "adaptive", false, "update the policy online by Q-learning while training (else it is static)")
+	registerSynapticKnobs(fs, &f.cfg, "", "(adaptive) ")
 	fs.IntVar(&f.history, "history", 2, "history length H of the policy's states (1-3)")
+}
+
+// registerSynapticKnobs registers the synaptic trainer's step, exploration,
+// minibatch and Q-learning flags on c, each description prefixed by who
+// (and the Q-learning ones by adaptive), so train and compare share them.
+func registerSynapticKnobs(fs *flag.FlagSet, c *inner.SynapticConfig, who, adaptive string) {
+	fs.Float64Var(&c.Alpha, "alpha", c.Alpha, adaptive+"Q-learning rate; with thousands of synapses per step try 1e-5 (see README)")
+	fs.Float64Var(&c.Gamma, "gamma", c.Gamma, adaptive+"Q-learning discount")
+	fs.Float64Var(&c.Epsilon, "epsilon", c.Epsilon, who+"weight step of dec and inc")
+	fs.Float64Var(&c.BiasMult, "bias-mult", c.BiasMult, who+"bias step as a multiple of --epsilon")
+	fs.IntVar(&c.SwitchStep, "switch-step", 0, who+"from this step on use --switch-epsilon (0: never)")
+	fs.Float64Var(&c.SwitchEpsilon, "switch-epsilon", 0, who+"weight step after --switch-step")
+	fs.Float64Var(&c.Explore, "explore", c.Explore, who+"probability that a synapse takes a random action")
+	fs.IntVar(&c.BatchInterval, "batch-interval", c.BatchInterval, who+"steps between minibatch redraws")
 }
 
 // defaultPolicy is the policy of train and compare when none is given:
