@@ -45,7 +45,7 @@ func PaperBudgets() []PaperBudget {
 	}
 }
 
-// PaperStaticPolicy is the static arm's policy in the paper preset:
+// PaperStaticPolicy is the first static arm's policy in the paper preset:
 // builtin:learned when this build ships it, else builtin:wsls.
 func PaperStaticPolicy() string {
 	if _, err := policies.Learned(); err == nil {
@@ -54,11 +54,17 @@ func PaperStaticPolicy() string {
 	return "builtin:wsls"
 }
 
+// PaperAdaptiveAlpha is the Q-learning rate of the preset's adaptive arm.
+// Every synapse's transition is one update, so a step applies thousands of
+// them to the shared table (7,850 on 784-10): the reference's 0.01 would
+// overwrite the visited entries at every step (see the README).
+const PaperAdaptiveAlpha = 1e-5
+
 // PaperPreset returns the comparisons that reproduce the paper's experiment
 // on MNIST with the named budget: a 784-10 and a 784-32-10 ReLU network
-// (weights uniform in +-0.1), each trained by a static policy
-// (PaperStaticPolicy), adaptive Q-learning from builtin:zero and gradient
-// descent (SGD, learning rate 0.1, batch 100, the same number of steps),
+// (weights uniform in +-0.1), each trained by static policies
+// (PaperStaticPolicy and builtin:wsls), adaptive Q-learning from
+// builtin:zero with PaperAdaptiveAlpha, and gradient descent (SGD, learning rate 0.1, batch 100, the same number of steps),
 // with gd as the reference. seeds overrides the budget's seed count when
 // positive; seeds are 1..S.
 func PaperPreset(budget string, seeds int) ([]CompareConfig, error) {
@@ -85,12 +91,16 @@ func PaperPreset(budget string, seeds int) ([]CompareConfig, error) {
 	syn.Iters, syn.Epsilon, syn.Batch, syn.BatchInterval = b.Iters, b.Epsilon, b.Batch, b.BatchInterval
 	gd := inner.DefaultGD()
 	gd.Iters = b.Iters
+	syn.Alpha = PaperAdaptiveAlpha
 	static := PaperStaticPolicy()
-	arms := []CompareArm{
-		{Name: "static:" + static, Kind: ArmStatic, Policy: static},
-		{Name: "adaptive:" + DefaultAdaptiveStart, Kind: ArmAdaptive, Policy: DefaultAdaptiveStart},
-		{Name: "gd:sgd:0.1", Kind: ArmGD, Optimizer: inner.OptSGD, LR: 0.1},
+	arms := []CompareArm{{Name: "static:" + static, Kind: ArmStatic, Policy: static}}
+	if static != "builtin:wsls" {
+		arms = append(arms, CompareArm{Name: "static:builtin:wsls", Kind: ArmStatic, Policy: "builtin:wsls"})
 	}
+	arms = append(arms,
+		CompareArm{Name: "adaptive:" + DefaultAdaptiveStart, Kind: ArmAdaptive, Policy: DefaultAdaptiveStart},
+		CompareArm{Name: "gd:sgd:0.1", Kind: ArmGD, Optimizer: inner.OptSGD, LR: 0.1},
+	)
 	var out []CompareConfig
 	for _, hidden := range [][]int{nil, {32}} {
 		shape := "784-10"

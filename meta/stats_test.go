@@ -169,7 +169,9 @@ func TestPaperPreset(t *testing.T) {
 		t.Fatalf("preset networks: %+v", cs)
 	}
 	for _, c := range cs {
-		if len(c.Seeds) != 3 || len(c.Arms) != 3 || c.reference() != "gd:sgd:0.1" || c.Task != "mnist" {
+		// static learned and wsls, adaptive, gd
+		if len(c.Seeds) != 3 || len(c.Arms) != 4 || c.reference() != "gd:sgd:0.1" || c.Task != "mnist" ||
+			c.Synaptic.Alpha != PaperAdaptiveAlpha {
 			t.Errorf("%s: %d seeds, arms %+v, reference %s", c.Name, len(c.Seeds), c.Arms, c.reference())
 		}
 		if err := c.Synaptic.Validate(); err != nil {
