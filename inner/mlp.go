@@ -159,7 +159,6 @@ const chunkRows = 256
 // last), chunkRows rows of Sizes[l+1].
 type workspace struct {
 	acts [][]float32
-	x    []float32 // dense input rows for non-sparse data
 }
 
 func newWorkspace(n *Net) *workspace {

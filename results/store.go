@@ -260,13 +260,6 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// nullTime formats t, or gives NULL for the zero time.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return formatTime(t)
-}
 
 // parseTime reads a time column; NULL or "" is the zero time.
 func parseTime(ns sql.NullString) (time.Time, error) {
