@@ -79,30 +79,12 @@ func (s *Store) AddComparisonRun(ctx context.Context, compID, runID int64, arm s
 // Cancellation of ctx is ignored (its values are kept), so that the row can
 // be closed as interrupted after Ctrl-C has cancelled ctx.
 func (s *Store) FinishComparison(ctx context.Context, compID int64, status Status, resultJSON []byte) error {
-	if !status.final() {
-		return fmt.Errorf("finish comparison %d: status %q is not done, failed or interrupted", compID, status)
-	}
 	ctx = context.WithoutCancel(ctx)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var cur Status
-		err := tx.QueryRowContext(ctx, "SELECT status FROM comparisons WHERE id = ?", compID).Scan(&cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if cur != StatusRunning {
-			return fmt.Errorf("%w: status is %s", ErrNotRunning, cur)
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE comparisons SET status = ?, ended_at = ?, result_json = ? WHERE id = ?",
-			status, formatTime(s.now()), nullText(resultJSON), compID)
+	return s.finishRow(ctx, "comparison", "comparisons", compID, status, "", func(tx *sql.Tx, _, ended time.Time) error {
+		_, err := tx.ExecContext(ctx, "UPDATE comparisons SET status = ?, ended_at = ?, result_json = ? WHERE id = ?",
+			status, formatTime(ended), nullText(resultJSON), compID)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("finish comparison %d: %w", compID, err)
-	}
-	return nil
 }
 
 const comparisonColumns = "id, name, config_json, status, started_at, ended_at, version, result_json"

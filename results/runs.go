@@ -204,33 +204,13 @@ func (s *Store) AppendCurve(ctx context.Context, runID int64, pts []Point) error
 // Cancellation of ctx is ignored (its values are kept), so that the row can
 // be closed as interrupted after Ctrl-C has cancelled ctx.
 func (s *Store) FinishRun(ctx context.Context, runID int64, status Status, m Metrics, errMsg string, finalPolicyJSON []byte) error {
-	if !status.final() {
-		return fmt.Errorf("finish run %d: status %q is not done, failed or interrupted", runID, status)
-	}
 	ctx = context.WithoutCancel(ctx)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var cur Status
-		var startedText sql.NullString
-		err := tx.QueryRowContext(ctx, "SELECT status, started_at FROM runs WHERE id = ?", runID).Scan(&cur, &startedText)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if cur != StatusRunning {
-			return fmt.Errorf("%w: status is %s", ErrNotRunning, cur)
-		}
-		started, err := parseTime(startedText)
-		if err != nil {
-			return err
-		}
-		ended := s.now()
+	return s.finishRow(ctx, "run", "runs", runID, status, "started_at", func(tx *sql.Tx, started, ended time.Time) error {
 		wall := m.Seconds
 		if !(wall > 0) {
 			wall = ended.Sub(started).Seconds()
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, ended_at = ?, wall_seconds = ?,
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, ended_at = ?, wall_seconds = ?,
 			iters_done = ?, iters_per_sec = ?, train_loss = ?, train_acc = ?, val_loss = ?, val_acc = ?,
 			test_loss = ?, test_acc = ?, final_policy_json = ? WHERE id = ?`,
 			status, errMsg, formatTime(ended), nullFloat(wall),
@@ -239,10 +219,6 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, status Status, m Met
 			nullText(finalPolicyJSON), runID)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("finish run %d: %w", runID, err)
-	}
-	return nil
 }
 
 const runColumns = `id, status, error, task, shape, activation, trainer, policy, policy_json,

@@ -391,39 +391,15 @@ func orNotFound(err error) error {
 // Cancellation of ctx is ignored (its values are kept), so that the row can
 // be closed as interrupted after Ctrl-C has cancelled ctx.
 func (s *Store) FinishSearch(ctx context.Context, searchID int64, status Status, bestFitness float64, bestPolicyJSON, heldOutJSON []byte, errMsg string) error {
-	if !status.final() {
-		return fmt.Errorf("finish search %d: status %q is not done, failed or interrupted", searchID, status)
-	}
 	ctx = context.WithoutCancel(ctx)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var cur Status
-		var session sql.NullString
-		err := tx.QueryRowContext(ctx, "SELECT status, session_at FROM searches WHERE id = ?", searchID).Scan(&cur, &session)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if cur != StatusRunning {
-			return fmt.Errorf("%w: status is %s", ErrNotRunning, cur)
-		}
-		since, err := parseTime(session)
-		if err != nil {
-			return err
-		}
-		ended := s.now()
-		_, err = tx.ExecContext(ctx, `UPDATE searches SET status = ?, ended_at = ?,
+	return s.finishRow(ctx, "search", "searches", searchID, status, "session_at", func(tx *sql.Tx, since, ended time.Time) error {
+		_, err := tx.ExecContext(ctx, `UPDATE searches SET status = ?, ended_at = ?,
 			wall_seconds = wall_seconds + ?, best_fitness = ?, best_policy_json = ?, held_out_json = ?,
 			error = ? WHERE id = ?`,
 			status, formatTime(ended), ended.Sub(since).Seconds(), nullFloat(bestFitness),
 			nullText(bestPolicyJSON), nullText(heldOutJSON), errMsg, searchID)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("finish search %d: %w", searchID, err)
-	}
-	return nil
 }
 
 // CachedFitness looks up the fitness of a policy under an evaluation key (a

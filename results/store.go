@@ -338,3 +338,43 @@ func exists(ctx context.Context, q interface {
 	}
 	return err == nil, err
 }
+
+// finishRow closes a running row of table (runs, searches or comparisons)
+// in one transaction: it checks that status is final and that the row
+// exists and is running, then calls update with the row's sinceCol time
+// (when sinceCol is not empty) and the end time. Cancellation of ctx is
+// ignored, so that a row can be closed as interrupted after Ctrl-C.
+func (s *Store) finishRow(ctx context.Context, what string, table string, id int64, status Status, sinceCol string,
+	update func(tx *sql.Tx, since, ended time.Time) error) error {
+	if !status.final() {
+		return fmt.Errorf("finish %s %d: status %q is not done, failed or interrupted", what, id, status)
+	}
+	ctx = context.WithoutCancel(ctx)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var cur Status
+		var sinceText sql.NullString
+		col := "NULL"
+		if sinceCol != "" {
+			col = sinceCol
+		}
+		err := tx.QueryRowContext(ctx, "SELECT status, "+col+" FROM "+table+" WHERE id = ?", id).Scan(&cur, &sinceText)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if cur != StatusRunning {
+			return fmt.Errorf("%w: status is %s", ErrNotRunning, cur)
+		}
+		since, err := parseTime(sinceText)
+		if err != nil {
+			return err
+		}
+		return update(tx, since, s.now())
+	})
+	if err != nil {
+		return fmt.Errorf("finish %s %d: %w", what, id, err)
+	}
+	return nil
+}

@@ -76,6 +76,17 @@ func cmdRuns(ctx context.Context, env *Env, args []string) error {
 		}
 		return r, err
 	}
+	getRunCurve := func() (results.Run, []results.Point, error) {
+		r, err := getRun()
+		if err != nil {
+			return r, nil, err
+		}
+		curve, err := store.Curve(ctx, r.ID)
+		if err != nil && !errors.Is(err, results.ErrNotFound) {
+			return r, nil, err
+		}
+		return r, curve, nil
+	}
 	switch rest[0] {
 	case "list":
 		if len(rest) != 1 {
@@ -102,12 +113,8 @@ func cmdRuns(ctx context.Context, env *Env, args []string) error {
 		}
 		return w.Flush()
 	case "show":
-		r, err := getRun()
+		r, curve, err := getRunCurve()
 		if err != nil {
-			return err
-		}
-		curve, err := store.Curve(ctx, r.ID)
-		if err != nil && !errors.Is(err, results.ErrNotFound) {
 			return err
 		}
 		if *asJSON {
@@ -118,12 +125,8 @@ func cmdRuns(ctx context.Context, env *Env, args []string) error {
 		showRun(env, r, curve)
 		return nil
 	case "export":
-		r, err := getRun()
+		r, curve, err := getRunCurve()
 		if err != nil {
-			return err
-		}
-		curve, err := store.Curve(ctx, r.ID)
-		if err != nil && !errors.Is(err, results.ErrNotFound) {
 			return err
 		}
 		w := env.Stdout
